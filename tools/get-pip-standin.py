@@ -6,9 +6,13 @@ the interpreter's own ensurepip and PyPI (which is reachable).
 """
 
 import ensurepip
+import os
 import subprocess
 import sys
 
 ensurepip.bootstrap(upgrade=True)
+# ensurepip sets PIP_CONFIG_FILE=/dev/null in this process: let pip read the
+# machine's pip configuration again (index, CA certificate) for the real install.
+os.environ.pop("PIP_CONFIG_FILE", None)
 args = [a for a in sys.argv[1:] if a not in ("--no-setuptools", "--no-wheel")]
 subprocess.check_call([sys.executable, "-m", "pip", "install", *args])
