@@ -18,7 +18,7 @@ PACKAGES=(
   python3 python3-apt systemd systemd-sysv dbus iproute2 procps sudo less
   ca-certificates openssh-server nftables chrony auditd unattended-upgrades
   knot knot-dnsutils bind9 bind9-dnsutils bind9-utils nsd unbound ldnsutils
-  softhsm2 opensc p11-kit python3-pkcs11 python3-dnspython python3-cryptography
+  softhsm2 opensc p11-kit python3-pkcs11 python3-dnspython
 )
 # Services the packages enable on install; roles enable what a node needs.
 DISABLED_UNITS=(knot named nsd unbound chrony auditd ssh unattended-upgrades

@@ -740,12 +740,18 @@ def resolve_method(method: str, policy: Policy) -> str:
     return resolved
 
 
-def plan(method: str, policy: Policy, keys: RolloverKeys | Mapping, started_at: object) -> Plan:
+def plan(method: str, policy: Policy, keys: RolloverKeys | Mapping, started_at: object, *,
+         dnskey_presign: bool = True) -> Plan:
     """Plan a rollover.
 
     ``method``: a kind or a method id (:func:`resolve_method`); ``keys``: a
     :class:`RolloverKeys` or a mapping of the same shape (keys as :class:`Key`
-    or dicts); ``started_at``: when the first step may run."""
+    or dicts); ``started_at``: when the first step may run.
+
+    ``dnskey_presign`` (algorithm rollover only): can the engine sign the
+    DNSKEY RRset with the new KSK before publishing it (RFC 6781 section
+    4.1.4, figure "new RRSIGs")? When it cannot (Knot), the new KSK's DNSKEY
+    and its DNSKEY signature are added in the same step."""
     method_id = resolve_method(method, policy)
     keys = RolloverKeys.from_value(keys)
     started = to_epoch(started_at, "started_at")
@@ -754,7 +760,10 @@ def plan(method: str, policy: Policy, keys: RolloverKeys | Mapping, started_at: 
         raise PlanError("no current keys: a zone without keys is signed for the first time by zone_keys, "
                         "not rolled over")
     initial = at_rest(keys.current, keys.standby, policy.dnskey_ttl)
-    spec = _BUILDERS[method_id](policy, keys, initial)
+    if method_id == ALGORITHM_CONSERVATIVE and not dnskey_presign:
+        spec = _algorithm_conservative(policy, keys, initial, dnskey_presign=False)
+    else:
+        spec = _BUILDERS[method_id](policy, keys, initial)
     steps, initial_observations = _timed_steps(policy, registry, initial, spec, started)
     return Plan(method=method_id, kind=METHODS[method_id], started_at=started, policy=policy.to_dict(),
                 digest_type=policy.digest_type, keys=registry, initial=initial, steps=tuple(steps),
@@ -1049,7 +1058,8 @@ def _emergency_standby(policy: Policy, keys: RolloverKeys, rest: KeySet) -> _Met
         first_gate=(rest, wait, formula, standby.ds_observed))
 
 
-def _algorithm_conservative(policy: Policy, keys: RolloverKeys, rest: KeySet) -> _MethodSpec:
+def _algorithm_conservative(policy: Policy, keys: RolloverKeys, rest: KeySet,
+                            dnskey_presign: bool = True) -> _MethodSpec:
     method = ALGORITHM_CONSERVATIVE
     old, new = list(keys.current), list(keys.new)
     old_algorithms = {k.algorithm for k in old}
@@ -1076,8 +1086,16 @@ def _algorithm_conservative(policy: Policy, keys: RolloverKeys, rest: KeySet) ->
     # A DS of the old algorithm left at the parent once the old DNSKEYs are gone
     # would break strict validators (RFC 6840 section 5.11): old standbys go too.
     old_standby = [k for k in keys.standby if k.algorithm == old_alg]
-    s1 = rest.evolve(zone_signers_add=new_zone, dnskey_signers_add=new_sep)
-    s2 = s1.evolve(dnskey_add=new)
+    if dnskey_presign:
+        s1 = rest.evolve(zone_signers_add=new_zone, dnskey_signers_add=new_sep)
+        s2 = s1.evolve(dnskey_add=new)
+    else:
+        # Engines whose KSK signs the DNSKEY RRset exactly while it is published
+        # (Knot): the new KSK's DNSKEY and its signature over the DNSKEY RRset
+        # arrive together, in one RRset version, so no cache can hold one without
+        # the other; the zone data is signed by the new algorithm first, as before.
+        s1 = rest.evolve(zone_signers_add=new_zone)
+        s2 = s1.evolve(dnskey_add=new, dnskey_signers_add=new_sep)
     s3 = s2.evolve(ds_remove=[*old_sep, *old_standby], ds_add=[*new_sep, *keys.new_standby])
     s4 = s3.evolve(dnskey_remove=old, dnskey_signers_remove=old_sep)
     s5 = s4.evolve(zone_signers_remove=old_zone)
@@ -1086,10 +1104,12 @@ def _algorithm_conservative(policy: Policy, keys: RolloverKeys, rest: KeySet) ->
     def labels(items: list) -> str:
         return ", ".join(k.label for k in items)
 
+    first_signers = _unique(new_sep + new_zone) if dnskey_presign else new_zone
     return _MethodSpec(steps=[
-        _StepSpec("sign-new", f"add signatures by {labels(_unique(new_sep + new_zone))} "
+        _StepSpec("sign-new", f"add signatures by {labels(first_signers)} "
                   f"(algorithm {new_alg}) beside those of algorithm {old_alg}", f"{rfc}: new RRSIGs", s1),
-        _StepSpec("publish-new", f"publish DNSKEY {labels(new)} (algorithm {new_alg})",
+        _StepSpec("publish-new", f"publish DNSKEY {labels(new)} (algorithm {new_alg})"
+                  + ("" if dnskey_presign else f" and sign the DNSKEY RRset with {labels(new_sep)}"),
                   f"{rfc}: new DNSKEY, after Dsgn + Dprp + TTLsig", s2),
         _StepSpec("ds-swap", f"replace DS {labels(old_sep + old_standby)} by DS "
                   f"{labels(new_sep + list(keys.new_standby))} at the parent",

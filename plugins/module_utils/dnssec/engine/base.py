@@ -82,7 +82,15 @@ STATE_ORDER: tuple[tuple[str, str], ...] = (
 def key_usage(role: str, timers: KeyTimers, now: int | float) -> tuple[bool, bool]:
     """``(published, signs)`` of a key at ``now``: is its DNSKEY in the zone's
     DNSKEY RRset, and does it make signatures (a KSK over the DNSKEY RRset, a
-    ZSK over the zone, a CSK both)?
+    ZSK over the zone, a CSK both)? See :func:`key_functions` for the rules."""
+    published, signs_dnskey, signs_zone = key_functions(role, timers, now)
+    return published, signs_dnskey or signs_zone
+
+
+def key_functions(role: str, timers: KeyTimers, now: int | float) -> tuple[bool, bool, bool]:
+    """``(published, signs_dnskey, signs_zone)`` of a key at ``now``: is its
+    DNSKEY in the zone's DNSKEY RRset, does it sign the DNSKEY RRset, does it
+    sign the rest of the zone?
 
     These are Knot DNS's rules for its timers (knot/dnssec/zone-keys.c,
     ``set_key``), which are also what this vocabulary means for any engine:
@@ -103,7 +111,7 @@ def key_usage(role: str, timers: KeyTimers, now: int | float) -> tuple[bool, boo
         return value is not None and value <= now
 
     if reached("remove"):
-        return False, False
+        return False, False, False
     ksk, zsk = role in ("ksk", "csk"), role in ("zsk", "csk")
     published = reached("publish") and not reached("post_active")
     retired = reached("retire")
@@ -116,7 +124,7 @@ def key_usage(role: str, timers: KeyTimers, now: int | float) -> tuple[bool, boo
     signs_zone = zsk and (active or pre_active or retire_active or reached("post_active"))
     if ksk and reached("revoke"):
         published, signs_dnskey = True, True
-    return published, signs_dnskey or signs_zone
+    return published, signs_dnskey, signs_zone
 
 
 class EngineError(Exception):
@@ -305,6 +313,17 @@ class EngineAdapter(abc.ABC):
     #: short engine name ("knot", "bind")
     name: str = ""
 
+    #: Can a KSK sign the DNSKEY RRset before its DNSKEY is published (RFC 6781
+    #: section 4.1.4, algorithm rollover: new signatures first)? Knot cannot: a
+    #: KSK signs the DNSKEY RRset exactly while it is published. The planner then
+    #: adds the new KSK's DNSKEY and its signature in one step.
+    ksk_signs_unpublished: bool = False
+
+    #: Can the DNSKEY TTL of one zone be changed by the adapter during a
+    #: rollover (emergency KSK replacement without a standby)? Knot takes it
+    #: from the policy in knot.conf, shared by every zone of that policy.
+    can_set_dnskey_ttl: bool = False
+
     def __init__(self, check_mode: bool = False) -> None:
         self.check_mode = check_mode
 
@@ -403,6 +422,72 @@ class EngineAdapter(abc.ABC):
             else:
                 changes["remove"] = at
         return {name: value for name, value in changes.items() if getattr(t, name) != value}
+
+    def timers_for_functions(self, key: EngineKey, *, published: bool, signs_dnskey: bool,
+                             signs_zone: bool, at: int) -> dict[str, int | None]:
+        """Timer changes that give ``key`` exactly these functions from ``at`` on
+        (:func:`key_functions`): in the DNSKEY RRset or not, signing the DNSKEY
+        RRset or not, signing the zone or not. A KSK never signs the zone and a
+        ZSK never signs the DNSKEY RRset (those flags are ignored for them).
+
+        Returns ``{}`` when the key already does exactly that at ``at``. The
+        result keeps timers in lifecycle order (``publish`` <= ``active``,
+        ``retire`` before ``remove``), as ``keymgr`` requires. Raises
+        :class:`EngineUnsupported` for what the engine cannot express (a KSK
+        that signs without being published, or is published without signing).
+        A ``remove`` timer is only accepted by :meth:`set_timers` for keys the
+        caller has marked as leaving the zone (``archived=True``).
+        """
+        role = key.role
+        ksk, zsk = role in ("ksk", "csk"), role in ("zsk", "csk")
+        want = (bool(published), bool(signs_dnskey) and ksk, bool(signs_zone) and zsk)
+        t = key.timers
+        now = key_functions(role, t, at)
+        if now == want:
+            return {}
+
+        def keep(name: str) -> int:
+            value = getattr(t, name)
+            return value if value is not None and value <= at else at
+
+        changes: dict[str, int | None] = {}
+        cleared = {"retire": None, "retire_active": None, "post_active": None, "remove": None}
+        is_published, signs_keys, signs_data = want
+        if not any(want):
+            if role == "ksk":
+                changes["retire"] = at
+            else:
+                changes["remove"] = at
+                if t.retire is None and t.post_active is None:
+                    changes["retire"] = at
+        elif is_published:
+            changes["publish"] = keep("publish")
+            if role == "ksk" or (role == "csk" and signs_data):
+                changes.update(cleared, active=keep("active"))
+            elif role == "zsk" and signs_data:
+                changes.update(cleared, active=keep("active"))
+            elif now[2]:  # a ZSK or CSK that signs the zone and must stop
+                changes["retire"] = at
+        elif signs_data:
+            if now[0]:
+                changes["post_active"] = at
+            else:
+                changes["pre_active"] = keep("pre_active")
+        changes = {name: value for name, value in changes.items() if getattr(t, name) != value}
+        if key_functions(role, t.replace(changes), at) != want:
+            raise EngineUnsupported(
+                f"key {key.tag} ({role.upper()}): {self.name or 'this engine'} cannot make a {role.upper()} "
+                f"{'published' if is_published else 'unpublished'}, "
+                f"{'signing' if signs_keys else 'not signing'} the DNSKEY RRset and "
+                f"{'signing' if signs_data else 'not signing'} the zone")
+        return changes
+
+    def set_dnskey_ttl(self, zone: str, ttl: int) -> bool:
+        """Change the DNSKEY TTL of one zone (see :attr:`can_set_dnskey_ttl`)."""
+        raise EngineUnsupported(
+            f"zone {zone}: {self.name or 'this engine'} takes the DNSKEY TTL from its configuration "
+            "(Knot: dnskey-ttl of the zone's policy in knot.conf), so it cannot be changed for one zone "
+            "during a rollover")
 
     def confirm_ds_submitted(self, zone: str) -> bool:
         """Tell the engine that the parent serves the new DS, where the engine

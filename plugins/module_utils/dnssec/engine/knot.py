@@ -182,8 +182,12 @@ class KnotAdapter(EngineAdapter):
     def __init__(self, config: str | None = "/etc/knot/knot.conf", *, confdb: str | None = None,
                  keymgr: str = "keymgr", knotc: str = "knotc", timeout: float = 60,
                  env: Mapping[str, str] | None = None, check_mode: bool = False,
-                 json_output: bool | None = None) -> None:
+                 json_output: bool | None = None, pkcs11_lock=None) -> None:
         super().__init__(check_mode=check_mode)
+        self.pkcs11_lock = pkcs11_lock
+        """A context manager (e.g. ``hsm.lock.HostLock``) held around every
+        ``keymgr`` command: keymgr logs in to the PKCS#11 token, and SoftHSM2
+        loses logins made concurrently by several processes."""
         if confdb:
             self._config_args = ["-C", confdb]
         elif config:
@@ -225,7 +229,10 @@ class KnotAdapter(EngineAdapter):
         if zone is not None:
             argv.append(normalise_zone(zone))
         argv.extend(args)
-        return self._run(argv)
+        if self.pkcs11_lock is None:
+            return self._run(argv)
+        with self.pkcs11_lock:
+            return self._run(argv)
 
     def _knotc(self, *args: str, timeout: float | None = None) -> subprocess.CompletedProcess:
         wait = int(timeout or self.timeout)
@@ -321,6 +328,35 @@ class KnotAdapter(EngineAdapter):
                 "roll and delete keys (and their HSM objects) by itself: set manual: on in that policy "
                 "and `knotc reload` before rsp.dnssec manages the zone")
         self._checked_zones.add(zone)
+
+    def policy_settings(self, zone: str) -> dict[str, str]:
+        """Settings of the Knot policy that signs ``zone``, as ``knotc conf-read``
+        prints them (``{"dnskey-ttl": "3600", "nsec3": "on", ...}``; a setting the
+        configuration leaves at Knot's default is absent)."""
+        zone = normalise_zone(zone)
+        policy = self.zone_policy(zone)
+        if policy is None:
+            return {}
+        found: dict[str, str] = {"id": policy}
+        for item in ("algorithm", "dnskey-ttl", "zone-max-ttl", "propagation-delay", "nsec3",
+                     "nsec3-iterations", "nsec3-salt-length", "nsec3-opt-out", "manual"):
+            value = self._conf_read(zone, f"policy[{policy}].{item}")
+            if value is not None:
+                found[item] = value
+        return found
+
+    def listen_addresses(self) -> list[str]:
+        """Where knotd answers queries (``server.listen``), as ``address@port``
+        strings; wildcard addresses are given as the loopback address."""
+        value = self._conf_read(None, "server.listen") or ""
+        found = []
+        for token in re.findall(r"[0-9A-Fa-f:.]+(?:@\d+)?", value):
+            if not any(c.isdigit() for c in token):
+                continue
+            address, _sep, port = token.partition("@")
+            address = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(address, address)
+            found.append(f"{address}@{port or 53}")
+        return found
 
     def zone_status(self, zone: str) -> dict[str, str]:
         """``knotc zone-status`` as a dict ({"role": "master", "serial": "4", ...})."""
