@@ -462,9 +462,9 @@ class EngineAdapter(abc.ABC):
                     changes["retire"] = at
         elif is_published:
             changes["publish"] = keep("publish")
-            if role == "ksk" or (role == "csk" and signs_data):
-                changes.update(cleared, active=keep("active"))
-            elif role == "zsk" and signs_data:
+            # A published KSK always signs the DNSKEY RRset (Knot); a ZSK or CSK
+            # that must sign the zone is active.
+            if role == "ksk" or signs_data:
                 changes.update(cleared, active=keep("active"))
             elif now[2]:  # a ZSK or CSK that signs the zone and must stop
                 changes["retire"] = at
