@@ -41,7 +41,10 @@ req_hash=$(sha256sum requirements.txt | cut -c1-16)
 if [ "$(cat .venv/.requirements.sha256 2>/dev/null)" != "$req_hash" ]; then
   say "creating .venv from requirements.txt"
   python3 -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt
+  # (pip warns about every package for the machine's local find-links folders: noise)
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements.txt 2>&1 \
+    | { grep -v "^WARNING: Location 'file://" || true; }
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "pip install -r requirements.txt failed" >&2; exit 1; }
   echo "$req_hash" > .venv/.requirements.sha256
 fi
 
@@ -58,7 +61,9 @@ if [ ! -e "$stamp" ]; then
   say "unpacking containers.podman, ansible.posix, community.general from ansible $ANSIBLE_WHEEL_VERSION"
   mkdir -p .cache/wheels
   wheel=.cache/wheels/ansible-$ANSIBLE_WHEEL_VERSION-py3-none-any.whl
-  [ -e "$wheel" ] || .venv/bin/pip download -q --no-deps -d .cache/wheels "ansible==$ANSIBLE_WHEEL_VERSION"
+  [ -e "$wheel" ] || .venv/bin/pip download -q --no-deps -d .cache/wheels "ansible==$ANSIBLE_WHEEL_VERSION" 2>&1 \
+    | { grep -v "^WARNING: Location 'file://" || true; }
+  [ -e "$wheel" ] || { echo "could not download the ansible $ANSIBLE_WHEEL_VERSION wheel from PyPI" >&2; exit 1; }
   .venv/bin/python - "$wheel" "$ANSIBLE_COLLECTIONS_PATH" <<'PY'
 import sys
 import zipfile
