@@ -62,6 +62,9 @@ from ansible_collections.rsp.dnssec.plugins.module_utils.dnssec.engine.base impo
 ARCHIVE_SUFFIX = "rsp-archive.invalid."
 """Holding names for archived keys end with this (RFC 6761 ``.invalid``)."""
 
+# "zone[example.].dnssec-signing" -> ("zone", "example."); "server.listen" -> ("server", None)
+_CONF_SECTION = re.compile(r"^(zone|template|policy|server)(?:\[([^\]]+)\])?\.")
+
 # keymgr's JSON / text names -> ours
 _KNOT_TIMERS = {name.replace("_", "-"): name for name in TIMER_NAMES}
 
@@ -283,12 +286,42 @@ class KnotAdapter(EngineAdapter):
         return self._version
 
     def _conf_read(self, zone: str | None, item: str) -> str | None:
+        section = _CONF_SECTION.match(item)
+        if section is not None:
+            # One `knotc conf-read <section>` per section and adapter: hundreds of zones
+            # are checked with a handful of commands instead of several per zone.
+            known = self._conf_section(zone, section.group(1))
+            if known is not None and (section.group(2) is None or section.group(2) in known[1]):
+                return known[0].get(item)
         out = self._knotc_checked(zone, "conf-read", item)
         for line in out.splitlines():
             name, sep, value = line.partition(" = ")
             if sep and name.strip() == item:
                 return value.strip()
         return None
+
+    def _conf_section(self, zone: str | None, section: str) -> tuple[dict[str, str], set[str]] | None:
+        """``(item -> value, identifiers)`` of a whole configuration section, read once."""
+        cache = self.__dict__.setdefault("_conf_sections", {})
+        if section not in cache:
+            try:
+                out = self._knotc_checked(zone if section == "zone" else None, "conf-read", section)
+            except EngineCommandFailed:
+                cache[section] = None
+                return None
+            values: dict[str, str] = {}
+            identifiers: set[str] = set()
+            for line in out.splitlines():
+                name, sep, value = line.partition(" = ")
+                if not sep:
+                    continue
+                name = name.strip()
+                values[name] = value.strip()
+                match = _CONF_SECTION.match(name)
+                if match and match.group(2) is not None:
+                    identifiers.add(match.group(2))
+            cache[section] = (values, identifiers)
+        return cache[section]
 
     def zone_policy(self, zone: str) -> str | None:
         """The id of the DNSSEC policy Knot applies to ``zone`` (None: Knot's default)."""
@@ -331,18 +364,23 @@ class KnotAdapter(EngineAdapter):
 
     def policy_settings(self, zone: str) -> dict[str, str]:
         """Settings of the Knot policy that signs ``zone``, as ``knotc conf-read``
-        prints them (``{"dnskey-ttl": "3600", "nsec3": "on", ...}``; a setting the
-        configuration leaves at Knot's default is absent)."""
+        prints them (``{"id": "rsp-lab", "dnskey-ttl": "3600", "nsec3": "on", ...}``;
+        a setting the configuration leaves at Knot's default is absent)."""
         zone = normalise_zone(zone)
         policy = self.zone_policy(zone)
         if policy is None:
             return {}
         found: dict[str, str] = {"id": policy}
-        for item in ("algorithm", "dnskey-ttl", "zone-max-ttl", "propagation-delay", "nsec3",
-                     "nsec3-iterations", "nsec3-salt-length", "nsec3-opt-out", "manual"):
-            value = self._conf_read(zone, f"policy[{policy}].{item}")
-            if value is not None:
-                found[item] = value
+        prefix = f"policy[{policy}]."
+        section = self._conf_section(zone, "policy")
+        if section is not None:
+            lines = section[0].items()
+        else:
+            lines = [line.partition(" = ")[::2]
+                     for line in self._knotc_checked(zone, "conf-read", f"policy[{policy}]").splitlines()]
+        for name, value in lines:
+            if name.strip().startswith(prefix):
+                found[name.strip()[len(prefix):]] = value.strip()
         return found
 
     def listen_addresses(self) -> list[str]:
