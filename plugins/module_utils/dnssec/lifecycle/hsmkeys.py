@@ -13,7 +13,6 @@ of archived keys calls.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from ansible_collections.rsp.dnssec.plugins.module_utils.dnssec.algorithms impor
 from ansible_collections.rsp.dnssec.plugins.module_utils.dnssec.hsm import HSMError, KeySpec, open_provider
 from ansible_collections.rsp.dnssec.plugins.module_utils.dnssec.hsm.base import KeyConflict, KeyIncomplete
 from ansible_collections.rsp.dnssec.plugins.module_utils.dnssec.hsm.manage import KEY_ID_BYTES
+from ansible_collections.rsp.dnssec.plugins.module_utils.dnssec.hsm.module_args import read_pin
 from ansible_collections.rsp.dnssec.plugins.module_utils.dnssec.journal import zone_filename
 from ansible_collections.rsp.dnssec.plugins.module_utils.dnssec.records import ROLE_FLAGS, key_record
 
@@ -64,19 +64,11 @@ def key_tag(zone: str, role: str, algorithm: int, public_key: bytes) -> int:
 
 
 def read_pin_file(path: str) -> str:
-    """The PIN from the first line of ``path``. The file may be readable by its
-    group (on a signer: root:knot 0440, so that Knot reads it too) but never by
-    others."""
-    try:
-        info = os.stat(path)
-        with open(path, encoding="utf-8") as handle:
-            value = handle.readline().rstrip("\r\n")
-    except OSError as exc:
-        raise HSMError(f"cannot read the HSM PIN file {path}: {exc.strerror}") from None
-    if info.st_mode & stat.S_IRWXO:
-        raise HSMError(f"the HSM PIN file {path} is readable by others (mode {stat.S_IMODE(info.st_mode):04o}): "
-                       "make it 0440 or 0400 (owner root, group of the signing engine)")
-    if not value:
+    """The PIN from the first line of ``path`` (one reader for the whole
+    collection: :func:`..hsm.module_args.read_pin`). On a signer the file is
+    root:knot 0440, so that Knot reads it too; never readable by others."""
+    value = read_pin(None, path)
+    if value is None:  # pragma: no cover - read_pin returns a value or raises for a path
         raise HSMError(f"the HSM PIN file {path} is empty")
     return value
 

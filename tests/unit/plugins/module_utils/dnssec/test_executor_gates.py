@@ -225,7 +225,7 @@ def test_pin_file_may_be_read_by_the_group_not_by_others(tmp_path):
     path.chmod(0o440)
     assert read_pin_file(str(path)) == "1234"
     path.chmod(0o444)
-    with pytest.raises(Exception, match="readable by others"):
+    with pytest.raises(Exception, match="open to others"):
         read_pin_file(str(path))
 
 
