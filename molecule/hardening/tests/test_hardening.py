@@ -62,7 +62,7 @@ def test_sshd_config_is_valid_and_strict(host):
     assert host.run("sshd -t").rc == 0
     effective: dict[str, str] = {}
     for line in host.check_output("sshd -T -C user=root,host=x,addr=10.231.1.12").splitlines():
-        key, _, value = line.partition(" ")
+        key, _sep, value = line.partition(" ")
         effective[key] = f"{effective[key]} {value}" if key in effective else value
     assert effective["passwordauthentication"] == "no"
     assert effective["kbdinteractiveauthentication"] == "no"
