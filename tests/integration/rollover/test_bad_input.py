@@ -46,7 +46,7 @@ def test_bad_input_changes_nothing(lab_factory, tmp_path):
         "wrong PIN": (lab.zone_keys([FRESH], hsm_pin="wrong-pin"),
                       ["the PIN was rejected by token 'rsp-test'", "check the PIN in the vault"]),
         "PIN file readable by all": (lab.zone_keys([FRESH], hsm_pin_file=open_pin),
-                                     ["is readable by others (mode 0644)"]),
+                                     ["is open to others or writable by its group (mode 0644)"]),
         "HSM unreachable": (lab.zone_keys([FRESH], hsm_module="/nonexistent/libvendor-pkcs11.so"),
                             ["PKCS#11 module /nonexistent/libvendor-pkcs11.so does not exist"]),
         "no HSM for new keys": (lab.zone_keys([FRESH], hsm=False),
